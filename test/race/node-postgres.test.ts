@@ -1,0 +1,4 @@
+import { defineRaceSuite } from './race-suite.js';
+import { nodePostgres } from '../support/drivers.js';
+
+defineRaceSuite(nodePostgres);
