@@ -43,3 +43,27 @@ export {
   type SweepOptions,
   type TakeResult,
 } from './store.js';
+export {
+  computeS256Challenge,
+  finalizeCode,
+  issueCode,
+  redeemCode,
+  tokenErrorResponse,
+  verifyPKCE,
+  type AuthorizationCodeAttributes,
+  type AuthorizationGrant,
+  type FinalizeCodeOptions,
+  type IssueCodeOptions,
+  type IssuedCode,
+  type RedeemCodeOptions,
+  type RedeemCodeParams,
+  type RedeemError,
+  type RedeemFailure,
+  type RedeemResult,
+  type TokenErrorResponse,
+} from './authorization-code.js';
+export {
+  InvalidAuthorizationRequestError,
+  InvalidCodeOptionsError,
+  type InvalidAuthorizationRequestCode,
+} from './protocol-errors.js';
