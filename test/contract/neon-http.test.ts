@@ -1,0 +1,4 @@
+import { defineContractSuite } from './contract-suite.js';
+import { neonHttp } from '../support/drivers.js';
+
+defineContractSuite(neonHttp);

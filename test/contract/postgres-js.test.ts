@@ -1,0 +1,4 @@
+import { defineContractSuite } from './contract-suite.js';
+import { postgresJs } from '../support/drivers.js';
+
+defineContractSuite(postgresJs);

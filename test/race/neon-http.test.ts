@@ -1,0 +1,4 @@
+import { defineRaceSuite } from './race-suite.js';
+import { neonHttp } from '../support/drivers.js';
+
+defineRaceSuite(neonHttp);

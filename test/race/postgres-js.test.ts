@@ -1,0 +1,4 @@
+import { defineRaceSuite } from './race-suite.js';
+import { postgresJs } from '../support/drivers.js';
+
+defineRaceSuite(postgresJs);
