@@ -77,6 +77,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const MAX_TEXT = 255;
 const MAX_URI = 2048;
 const MAX_CLAIMS_DEPTH = 32;
+/** 9999-12-31T23:59:59Z: the last second both JavaScript dates and PostgreSQL timestamptz hold. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
 
 /**
  * Whether the value is a 43-character base64url string: a SHA-256 digest or
@@ -137,7 +139,8 @@ export function isAbsoluteURIWithoutFragment(value: unknown): value is string {
 }
 
 function requireURI(field: string, value: unknown): string {
-  if (!isAbsoluteURIWithoutFragment(value)) fail(field, 'must be an absolute URI without fragment, at most 2048 characters');
+  if (!isAbsoluteURIWithoutFragment(value))
+    fail(field, 'must be an absolute URI without fragment, at most 2048 characters');
   return value;
 }
 
@@ -204,13 +207,14 @@ export function requireClaims(field: string, value: unknown): JSONObject {
 }
 
 /**
- * Validates a unix-seconds timestamp: a positive safe integer.
+ * Validates a unix-seconds timestamp: a positive integer, at most the end of
+ * year 9999 (the range PostgreSQL's timestamptz and JavaScript dates share).
  *
  * @see RFC 7519 §2
  */
 export function requireUnixSeconds(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    fail(field, 'must be unix seconds, a positive safe integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_UNIX_SECONDS) {
+    fail(field, 'must be unix seconds, a positive integer no later than year 9999');
   }
   return value;
 }

@@ -8,7 +8,13 @@
  */
 import { and, eq, getTableColumns, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { CodeNotTakenError, CodeStoreConfigError, CodeStoreError, DuplicateCodeError, InvalidCodeRecordError } from './errors.js';
+import {
+  CodeNotTakenError,
+  CodeStoreConfigError,
+  CodeStoreError,
+  DuplicateCodeError,
+  InvalidCodeRecordError,
+} from './errors.js';
 import {
   consumedMeta,
   fromRecord,
@@ -43,9 +49,7 @@ export interface CodeStoreOptions {
  * @see RFC 6749 §4.1.2
  */
 export type TakeResult =
-  | { status: 'taken'; entry: CodeEntry }
-  | { status: 'reused'; meta: ConsumedMeta }
-  | { status: 'unknown' };
+  { status: 'taken'; entry: CodeEntry } | { status: 'reused'; meta: ConsumedMeta } | { status: 'unknown' };
 
 /**
  * What {@link CodeStore.markConsumed} records about a successful redemption.
@@ -100,9 +104,10 @@ function isDrizzlePgDatabase(db: unknown): db is CodeStoreDatabase {
   );
 }
 
-async function run<T>(operation: string, statement: PromiseLike<T>): Promise<T> {
+async function run<T>(operation: string, statement: () => PromiseLike<T>): Promise<T> {
+  // Building the query runs inside the try too: nothing a driver throws escapes untyped.
   try {
-    return await statement;
+    return await statement();
   } catch (error) {
     throw new CodeStoreError(operation, error);
   }
@@ -132,17 +137,19 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
       const values = fromRecord(entry);
       // ON CONFLICT DO NOTHING never overwrites; an empty RETURNING tells a
       // duplicate apart in the same statement on every driver alike.
-      const rows = await run(
-        'put',
-        db.insert(table).values(values).onConflictDoNothing({ target: table.codeHash }).returning({ codeHash: table.codeHash }),
+      const rows = await run('put', () =>
+        db
+          .insert(table)
+          .values(values)
+          .onConflictDoNothing({ target: table.codeHash })
+          .returning({ codeHash: table.codeHash }),
       );
       if (rows.length === 0) throw new DuplicateCodeError();
     },
 
     async get(codeHash) {
       if (!isBase64url43(codeHash)) return null;
-      const rows = await run(
-        'get',
+      const rows = await run('get', () =>
         db
           .select()
           .from(table)
@@ -167,8 +174,7 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
           .where(and(eq(table.codeHash, codeHash), isNull(table.consumedAt)))
           .returning({ codeHash: table.codeHash }),
       );
-      const rows = await run(
-        'take',
+      const rows = await run('take', () =>
         db
           .with(taken)
           .select({ ...columns, won: sql<number>`(select count(*) from ${taken})`.mapWith(Number) })
@@ -194,8 +200,7 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
         }
         accessToken = { jti, expiresAt: new Date(requireUnixSeconds('accessToken.expiresAt', expiresAt) * 1000) };
       }
-      const rows = await run(
-        'markConsumed',
+      const rows = await run('markConsumed', () =>
         db
           .update(table)
           .set({
@@ -213,14 +218,11 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
     async revokeFamily(familyId) {
       const family = requireFamilyId('familyId', familyId);
       if (family === null) throw new InvalidCodeRecordError('familyId', 'must not be null');
-      const rows = await run(
-        'revokeFamily',
+      const rows = await run('revokeFamily', () =>
         db
           .update(table)
           .set({ accessTokenRevokedAt: sql`now()` })
-          .where(
-            and(eq(table.familyId, family), isNotNull(table.accessTokenJti), isNull(table.accessTokenRevokedAt)),
-          )
+          .where(and(eq(table.familyId, family), isNotNull(table.accessTokenJti), isNull(table.accessTokenRevokedAt)))
           .returning({ codeHash: table.codeHash }),
       );
       return rows.length;
@@ -230,8 +232,7 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255 || jti.includes('\u0000')) {
         throw new InvalidCodeRecordError('jti', 'must be 1 to 255 characters');
       }
-      const rows = await run(
-        'isAccessTokenRevoked',
+      const rows = await run('isAccessTokenRevoked', () =>
         db
           .select({ one: sql<number>`1` })
           .from(table)
@@ -276,9 +277,11 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
           .where(sql`${table.codeHash} in ${victims}`)
           .returning({ codeHash: table.codeHash }),
       );
-      const rows = await run(
-        'sweep',
-        db.with(deleted).select({ count: sql<number>`count(*)`.mapWith(Number) }).from(deleted),
+      const rows = await run('sweep', () =>
+        db
+          .with(deleted)
+          .select({ count: sql<number>`count(*)`.mapWith(Number) })
+          .from(deleted),
       );
       return rows[0]?.count ?? 0;
     },

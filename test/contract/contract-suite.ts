@@ -217,7 +217,10 @@ export function defineContractSuite(driver: DriverFactory): void {
         await store.take(entry.codeHash);
         const jti = `${family}-at-${i}`;
         jtis.push(jti);
-        await store.markConsumed(entry.codeHash, { familyId: family, accessToken: { jti, expiresAt: nowSeconds() + 600 } });
+        await store.markConsumed(entry.codeHash, {
+          familyId: family,
+          accessToken: { jti, expiresAt: nowSeconds() + 600 },
+        });
       }
       const { entry: other } = await makeEntry({ data: { familyId: `${family}-other` } });
       await store.put(other);
@@ -244,7 +247,10 @@ export function defineContractSuite(driver: DriverFactory): void {
       const { entry } = await makeEntry({ data: { familyId: family } });
       await store.put(entry);
       await store.take(entry.codeHash);
-      await store.markConsumed(entry.codeHash, { familyId: family, accessToken: { jti: `${family}-at`, expiresAt: nowSeconds() - 5 } });
+      await store.markConsumed(entry.codeHash, {
+        familyId: family,
+        accessToken: { jti: `${family}-at`, expiresAt: nowSeconds() - 5 },
+      });
       expect(await store.revokeFamily(family)).toBe(1);
       expect(await store.isAccessTokenRevoked(`${family}-at`)).toBe(false);
     });
@@ -267,13 +273,19 @@ export function defineContractSuite(driver: DriverFactory): void {
       const { entry: evidence } = await makeEntry({ expiresAt: old, data: { familyId: family } });
       await store.put(evidence);
       await store.take(evidence.codeHash);
-      await store.markConsumed(evidence.codeHash, { familyId: family, accessToken: { jti: `${family}-at`, expiresAt: nowSeconds() + 3600 } });
+      await store.markConsumed(evidence.codeHash, {
+        familyId: family,
+        accessToken: { jti: `${family}-at`, expiresAt: nowSeconds() + 3600 },
+      });
       await store.revokeFamily(family);
       // A long-expired code whose token has expired too: deletable.
       const { entry: spent } = await makeEntry({ expiresAt: old });
       await store.put(spent);
       await store.take(spent.codeHash);
-      await store.markConsumed(spent.codeHash, { familyId: null, accessToken: { jti: `${family}-old`, expiresAt: nowSeconds() - 60 } });
+      await store.markConsumed(spent.codeHash, {
+        familyId: null,
+        accessToken: { jti: `${family}-old`, expiresAt: nowSeconds() - 60 },
+      });
 
       const remaining = async (hash: string): Promise<boolean> =>
         (await t.query(`select 1 from ${TABLE} where code_hash = $1`, [hash])).length === 1;
@@ -320,7 +332,10 @@ export function defineContractSuite(driver: DriverFactory): void {
       await store.put(entry);
       await store.get(entry.codeHash);
       await store.take(entry.codeHash);
-      await store.markConsumed(entry.codeHash, { familyId: entry.data.familyId, accessToken: { jti: 'at-x', expiresAt: nowSeconds() + 60 } });
+      await store.markConsumed(entry.codeHash, {
+        familyId: entry.data.familyId,
+        accessToken: { jti: 'at-x', expiresAt: nowSeconds() + 60 },
+      });
       await store.take(entry.codeHash);
       const rows = await t.query<Record<string, unknown>>(`select * from ${TABLE}`);
       expect(rows.length).toBeGreaterThan(0);

@@ -97,7 +97,10 @@ export function defineRaceSuite(driver: DriverFactory, options: RaceOptions = {}
       const store = createCodeStore(t.db);
       const table = authorizationCodes;
       const readThenWrite = async (codeHash: string): Promise<boolean> => {
-        const [row] = await t.db.select({ consumedAt: table.consumedAt }).from(table).where(eq(table.codeHash, codeHash));
+        const [row] = await t.db
+          .select({ consumedAt: table.consumedAt })
+          .from(table)
+          .where(eq(table.codeHash, codeHash));
         if (!row || row.consumedAt !== null) return false;
         await t.db.update(table).set({ consumedAt: new Date() }).where(eq(table.codeHash, codeHash));
         return true;
@@ -106,14 +109,31 @@ export function defineRaceSuite(driver: DriverFactory, options: RaceOptions = {}
       for (let i = 0; i < 50; i++) entries.push((await makeEntry()).entry);
       await Promise.all(entries.map((entry) => store.put(entry)));
       const wins = await Promise.all(
-        entries.map(async (entry) => (await Promise.all(Array.from({ length: racers }, () => readThenWrite(entry.codeHash)))).filter(Boolean).length),
+        entries.map(
+          async (entry) =>
+            (await Promise.all(Array.from({ length: racers }, () => readThenWrite(entry.codeHash)))).filter(Boolean)
+              .length,
+        ),
       );
       const doubles = wins.filter((n) => n > 1).length;
       expect(doubles).toBeGreaterThan(0);
       // The same codes, reset, raced through the store: never a double.
-      await t.db.update(table).set({ consumedAt: null }).where(inArray(table.codeHash, entries.map((e) => e.codeHash)));
+      await t.db
+        .update(table)
+        .set({ consumedAt: null })
+        .where(
+          inArray(
+            table.codeHash,
+            entries.map((e) => e.codeHash),
+          ),
+        );
       const storeWins = await Promise.all(
-        entries.map(async (entry) => (await Promise.all(Array.from({ length: racers }, () => store.take(entry.codeHash)))).filter((r) => r.status === 'taken').length),
+        entries.map(
+          async (entry) =>
+            (await Promise.all(Array.from({ length: racers }, () => store.take(entry.codeHash)))).filter(
+              (r) => r.status === 'taken',
+            ).length,
+        ),
       );
       expect(storeWins.every((n) => n === 1)).toBe(true);
     });
