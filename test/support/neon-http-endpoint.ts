@@ -305,7 +305,12 @@ export async function startNeonHTTPEndpoint(options: NeonHTTPEndpointOptions = {
         dropsPending--;
         decision = 'drop';
       } else if (options.onAfterCommit) {
-        decision = await options.onAfterCommit(outcome.request);
+        try {
+          decision = await options.onAfterCommit(outcome.request);
+        } catch (error) {
+          respond(response, 500, { message: `onAfterCommit failed: ${String(error)}` });
+          return;
+        }
       }
       if (decision === 'drop') {
         http.socket.destroy();
