@@ -72,6 +72,7 @@ const BASE64URL_43 = /^[A-Za-z0-9_-]{43}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 // Control characters and white space never belong in a URI (RFC 3986 §2).
+// eslint-disable-next-line no-control-regex
 const URI_FORBIDDEN = /[\x00-\x20\x7F]/;
 const LONE_SURROGATE = /\p{Cs}/u;
 const MAX_TEXT = 255;
