@@ -74,14 +74,27 @@ export const DEMO_CLIENT: ClientRegistration = { clientId: 'demo', redirectUris:
 export const DEMO_RESOURCE_SERVER: ResourceServerRegistration = { id: 'demo-rs', secret: 'demo-rs-secret' };
 export const DEMO_SUBJECT = 'demo-user';
 
-/** Options from environment variables, shared by every entry point. */
+/**
+ * Options from environment variables, shared by every entry point:
+ * `ISSUER`, `DEMO_REDIRECT_URI`, `DEMO_RS_ID`, `DEMO_RS_SECRET`,
+ * `CODE_TTL_SECONDS`, and `EXTRA_CLIENTS` (more public clients, as
+ * comma-separated `client_id=redirect_uri` pairs).
+ */
 export function optionsFromEnvironment(env: Record<string, string | undefined>): Omit<ExampleOptions<object>, 'database'> {
+  const clients: ClientRegistration[] = [
+    { clientId: DEMO_CLIENT.clientId, redirectUris: [env.DEMO_REDIRECT_URI || DEMO_CLIENT.redirectUris[0]!] },
+  ];
+  for (const pair of (env.EXTRA_CLIENTS ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at > 0) clients.push({ clientId: pair.slice(0, at).trim(), redirectUris: [pair.slice(at + 1).trim()] });
+  }
   return {
     issuer: env.ISSUER || undefined,
-    clients: [{ clientId: DEMO_CLIENT.clientId, redirectUris: [env.DEMO_REDIRECT_URI || DEMO_CLIENT.redirectUris[0]!] }],
+    clients,
     resourceServers: [
       { id: env.DEMO_RS_ID || DEMO_RESOURCE_SERVER.id, secret: env.DEMO_RS_SECRET || DEMO_RESOURCE_SERVER.secret },
     ],
+    codeTtlSeconds: env.CODE_TTL_SECONDS ? Number(env.CODE_TTL_SECONDS) : undefined,
   };
 }
 
