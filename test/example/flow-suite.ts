@@ -3,6 +3,7 @@
  * client written elsewhere, against a target of the example server.
  */
 import * as oauth from 'oauth4webapi';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_REDIRECT_URI, REDIRECT_URI, type Target } from './targets.js';
 
@@ -126,6 +127,27 @@ export function flowSuite(start: () => Promise<Target>): void {
     expect((await introspect(tokens.access_token)).active).toBe(true);
     await expectInvalidGrant(exchange(authorization));
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
+  });
+
+  it('stores and logs neither the code nor the access token, and reports the replay', async () => {
+    const authorization = await authorize();
+    const code = authorization.callback.get('code')!;
+    const tokens = await exchange(authorization);
+    await expectInvalidGrant(exchange(authorization));
+    const client = new pg.Client({ connectionString: target.databaseURL });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select * from attesto_authorization_codes');
+      const stored = JSON.stringify(rows);
+      expect(stored).not.toContain(code);
+      expect(stored).not.toContain(tokens.access_token);
+    } finally {
+      await client.end();
+    }
+    // Logs may arrive a moment after the response over HTTP.
+    await expect.poll(() => /replay/i.test(target.logs())).toBe(true);
+    expect(target.logs()).not.toContain(code);
+    expect(target.logs()).not.toContain(tokens.access_token);
   });
 
   it('answers a wrong code verifier with invalid_grant, and the code is spent', async () => {

@@ -21,6 +21,10 @@ export interface Target {
   readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /** Makes every code issued so far expired. */
   expireCodes(): Promise<void>;
+  /** The server's database, for assertions on what it stored. */
+  readonly databaseURL: string;
+  /** Everything the server logged or reported so far. */
+  logs(): string;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,8 @@ export async function inProcess(events: ExampleEvent[] = []): Promise<Target> {
     async expireCodes() {
       offset += 61;
     },
+    databaseURL: url,
+    logs: () => JSON.stringify(events),
     close: () => pool.end(),
   };
 }
@@ -50,7 +56,7 @@ export async function inProcess(events: ExampleEvent[] = []): Promise<Target> {
 const CODE_TTL_SECONDS = 3;
 
 /** `examples/node.ts` in a child process on a free port, on a fresh database it migrates itself. */
-export async function nodeServer(): Promise<Target & { output(): string }> {
+export async function nodeServer(): Promise<Target> {
   const databaseURL = await createEmptyDatabase('example_http');
   const entry = fileURLToPath(new URL('../../examples/node.ts', import.meta.url));
   const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -83,7 +89,8 @@ export async function nodeServer(): Promise<Target & { output(): string }> {
     async expireCodes() {
       await new Promise((resolve) => setTimeout(resolve, (CODE_TTL_SECONDS + 1) * 1000));
     },
-    output: () => output,
+    databaseURL,
+    logs: () => output,
     async close() {
       if (child.exitCode !== null) return;
       await new Promise<void>((resolve) => {
