@@ -54,6 +54,22 @@ export type ExampleEvent =
   | { type: 'replay_detected'; familyId: string | null; subject: string; revokedTokens: number }
   | { type: 'server_error'; error: string };
 
+/** One readable log line for an event; identifiers only, never a code or token. */
+export function describeEvent(event: ExampleEvent): string {
+  switch (event.type) {
+    case 'code_issued':
+      return `issued a code to ${event.clientId} for ${event.subject} (family ${event.familyId})`;
+    case 'token_issued':
+      return `redeemed a code: access token ${event.jti.slice(0, 8)}… for ${event.subject}`;
+    case 'token_rejected':
+      return `rejected a token request: ${event.reason}`;
+    case 'replay_detected':
+      return `REPLAY of a redeemed code: revoked ${event.revokedTokens} token(s) of family ${event.familyId ?? '(none)'}`;
+    case 'server_error':
+      return `server error: ${event.error}`;
+  }
+}
+
 export interface ExampleOptions<Env> {
   /** Makes the Drizzle database for one request. */
   database(env: Env): CodeStoreDatabase;

@@ -5,8 +5,8 @@
  * `.data/postgres` (kept between runs), applies the migrations in `drizzle/`
  * and serves on 127.0.0.1:`PORT` (default 8788).
  *
- * Environment: `PORT`, `DATABASE_URL`, `ISSUER`, `DEMO_REDIRECT_URI`,
- * `DEMO_RS_ID`, `DEMO_RS_SECRET`.
+ * Environment: `PORT`, `DATABASE_URL`, and the options read by
+ * `optionsFromEnvironment` in `app.ts` (`ISSUER`, `DEMO_REDIRECT_URI`, …).
  */
 import { serve } from '@hono/node-server';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -14,26 +14,11 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../test/support/postgres.js';
-import { createApp, optionsFromEnvironment, type ExampleEvent } from './app.js';
+import { createApp, describeEvent, optionsFromEnvironment } from './app.js';
 
 const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 const dataDir = fileURLToPath(new URL('../.data/postgres', import.meta.url));
 const DATABASE = 'attesto_example';
-
-function describe(event: ExampleEvent): string {
-  switch (event.type) {
-    case 'code_issued':
-      return `issued a code to ${event.clientId} for ${event.subject} (family ${event.familyId})`;
-    case 'token_issued':
-      return `redeemed a code: access token ${event.jti.slice(0, 8)}… for ${event.subject}`;
-    case 'token_rejected':
-      return `rejected a token request: ${event.reason}`;
-    case 'replay_detected':
-      return `REPLAY of a redeemed code: revoked ${event.revokedTokens} token(s) of family ${event.familyId ?? '(none)'}`;
-    case 'server_error':
-      return `server error: ${event.error}`;
-  }
-}
 
 async function embeddedDatabase(): Promise<{ url: string; server: PostgresServer }> {
   const server = await startPostgres({ dataDir });
@@ -59,7 +44,7 @@ async function main(): Promise<void> {
     ...optionsFromEnvironment(process.env),
     // One pool for the process; the Drizzle handle is made per request, as on the edge.
     database: () => drizzle(pool),
-    onEvent: (event) => console.log(`  ${describe(event)}`),
+    onEvent: (event) => console.log(`  ${describeEvent(event)}`),
   });
 
   const port = Number(process.env.PORT ?? 8788);

@@ -10,7 +10,7 @@
  */
 import { neon } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
-import { createApp, optionsFromEnvironment } from './app.js';
+import { createApp, describeEvent, optionsFromEnvironment } from './app.js';
 
 export const config = { runtime: 'edge' };
 
@@ -22,6 +22,7 @@ const app = createApp({
     if (!url) throw new Error('DATABASE_URL is not set');
     return drizzle({ client: neon(url) });
   },
+  onEvent: (event) => console.log(describeEvent(event)),
 });
 
 export default function handler(request: Request): Response | Promise<Response> {

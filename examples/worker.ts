@@ -14,7 +14,7 @@
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
 import type { ExecutionContext, Hono } from 'hono';
-import { createApp, optionsFromEnvironment } from './app.js';
+import { createApp, describeEvent, optionsFromEnvironment } from './app.js';
 
 export interface WorkerEnv {
   DATABASE_URL: string;
@@ -23,6 +23,8 @@ export interface WorkerEnv {
   DEMO_RS_ID?: string;
   DEMO_RS_SECRET?: string;
   NEON_FETCH_ENDPOINT?: string;
+  CODE_TTL_SECONDS?: string;
+  EXTRA_CLIENTS?: string;
 }
 
 let app: Hono<{ Bindings: WorkerEnv }> | undefined;
@@ -34,6 +36,7 @@ export default {
     app ??= createApp<WorkerEnv>({
       ...optionsFromEnvironment({ ...env }),
       database: (bindings) => drizzle({ client: neon(bindings.DATABASE_URL) }),
+      onEvent: (event) => console.log(describeEvent(event)),
     });
     return app.fetch(request, env, context);
   },
