@@ -235,6 +235,7 @@ export function defineContractSuite(driver: DriverFactory): void {
       expect(await store.revokeFamily(family)).toBe(3);
       expect(t.statements).toHaveLength(1);
       for (const jti of jtis) expect(await store.isAccessTokenRevoked(jti)).toBe(true);
+      expect(t.statements).toHaveLength(1 + jtis.length);
       expect(await store.isAccessTokenRevoked(`${family}-other-at`)).toBe(false);
       expect(await store.isAccessTokenRevoked('never-recorded')).toBe(false);
       // Already revoked tokens are not counted again.
