@@ -3,16 +3,20 @@
  * HTTP driver. Place it as `api/[[...route]].ts` in a Vercel project (with a
  * rewrite of `/(.*)` to `/api/$1` so that the OAuth paths stay at the root)
  * and set `DATABASE_URL`; optionally `ISSUER`, `DEMO_REDIRECT_URI`,
- * `DEMO_RS_ID`, `DEMO_RS_SECRET`.
+ * `DEMO_RS_ID`, `DEMO_RS_SECRET`, and `NEON_FETCH_ENDPOINT` to send the
+ * driver's queries to another SQL-over-HTTP endpoint (local development and
+ * tests).
  *
  * Apply the migrations in `drizzle/` to the database before deploying
  * (`drizzle-kit migrate`); the function never changes the schema.
  */
-import { neon } from '@neondatabase/serverless';
+import { neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { createApp, describeEvent, optionsFromEnvironment } from './app.js';
 
 export const config = { runtime: 'edge' };
+
+if (process.env.NEON_FETCH_ENDPOINT) neonConfig.fetchEndpoint = process.env.NEON_FETCH_ENDPOINT;
 
 const app = createApp({
   ...optionsFromEnvironment(process.env),

@@ -24,8 +24,10 @@ async function workerd(): Promise<Target> {
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
+    // No Node built-ins to resolve, as in a Worker deployment.
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
     target: 'es2022',
     write: false,
     logLevel: 'silent',
