@@ -319,6 +319,12 @@ export async function startNeonHTTPEndpoint(options: NeonHTTPEndpointOptions = {
       respond(response, 200, outcome.body);
     })();
   });
+  // Racing tests open thousands of keep-alive connections at once on a busy
+  // machine: outlive the client's idle timeout so that the server never closes
+  // a socket the client is just reusing (a reset, not a database outcome).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -326,7 +332,7 @@ export async function startNeonHTTPEndpoint(options: NeonHTTPEndpointOptions = {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
