@@ -62,8 +62,15 @@ async function main(): Promise<void> {
     void pool
       .end()
       .then(() => embedded?.server.stop())
-      .finally(() => process.exit(0));
+      .finally(() => process.exit());
   };
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === 'EADDRINUSE' ? `port ${port} is in use; set PORT to another one` : `server error: ${error.message}`,
+    );
+    process.exitCode = 1;
+    stop();
+  });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
