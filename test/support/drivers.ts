@@ -116,10 +116,18 @@ function shared<T extends { close(): Promise<void> }>(start: () => Promise<T>): 
   let users = 0;
   let instance: Promise<T> | undefined;
   return {
-    acquire() {
+    async acquire() {
+      // Counted before waiting, so that a release meanwhile cannot close it under us.
       users++;
       instance ??= start();
-      return instance;
+      try {
+        return await instance;
+      } catch (error) {
+        users--;
+        // A failed start is not cached: the next caller tries again.
+        if (users === 0) instance = undefined;
+        throw error;
+      }
     },
     async release() {
       users--;
@@ -144,7 +152,11 @@ const neonRelay = shared<NeonWebSocketRelay>(async () => {
   return relay;
 });
 
-/** Neon's HTTP driver: every statement is one stateless HTTP request, no session, no interactive transaction. */
+/**
+ * Neon's HTTP driver: every statement is one stateless HTTP request, no
+ * session, no interactive transaction. Concurrent requests run on separate
+ * server connections of the endpoint's pool (40), whatever `connections` says.
+ */
 export const neonHttp: ServerDriverFactory = {
   name: 'neon-http',
   separateConnections: true,
