@@ -4,7 +4,7 @@
  * token, replay the code (detected, family revoked), introspect again
  * (inactive), then 50 token requests racing on one code (one winner).
  *
- * Codes and tokens are secrets: the story shows only their first characters.
+ * Codes and tokens are secrets: the story never prints any of their characters.
  *
  * Run alone with `tsx scripts/demo-oauth.ts` (an embedded PostgreSQL is
  * started and removed), or call `oauthStory` from the main demo.
@@ -21,9 +21,9 @@ const ORIGIN = 'http://127.0.0.1:8788';
 const REDIRECT_URI = DEMO_CLIENT.redirectUris[0]!;
 const RACERS = 50;
 
-/** Shows the start of a secret and its length, never the whole of it. */
+/** Stands in for a secret in the output: its length, none of its characters. */
 function masked(secret: string): string {
-  return `${secret.slice(0, 6)}…(${secret.length} chars)`;
+  return `<${secret.length}-char secret>`;
 }
 
 function randomVerifier(): string {

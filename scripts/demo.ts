@@ -3,6 +3,7 @@
  * the occasion and removed afterwards.
  */
 import { startPostgres } from '../test/support/postgres.js';
+import { oauthStory } from './demo-oauth.js';
 import { storeStory } from './demo-store.js';
 
 const log = (line: string): void => console.log(line);
@@ -11,6 +12,8 @@ let failed = false;
 try {
   log(`PostgreSQL started on 127.0.0.1:${server.port}\n`);
   await storeStory(log, await server.createDatabase('demo_store'));
+  log('');
+  await oauthStory(log, await server.createDatabase('demo_oauth'));
 } catch (error) {
   failed = true;
   console.error(error);
