@@ -114,6 +114,155 @@ async function run<T>(operation: string, statement: () => PromiseLike<T>): Promi
 }
 
 /**
+ * Drizzle gives a prepared query no name exactly when it runs a query built
+ * on the spot; so a prepared query without a name is the very query Drizzle
+ * would send, with the same per-driver statement policy (node-postgres sends
+ * an unnamed statement, postgres.js keeps `prepare: false`, so it works
+ * behind transaction-mode PgBouncer), only built once instead of per call.
+ */
+const UNNAMED = undefined as unknown as string;
+
+/**
+ * The hot statements of one table on one database, each built once on first
+ * use: building a query (and rendering its SQL) costs about as much client
+ * CPU as a loopback round trip, which halves throughput when the client and
+ * PostgreSQL share a few cores. Every statement is still exactly one SQL
+ * statement; only the query builder's work is cached, never a result.
+ */
+function buildStatements(db: CodeStoreDatabase, table: AuthorizationCodesTable) {
+  const columns = getTableColumns(table);
+  const codeHash = sql.placeholder('codeHash');
+  const once = <T>(make: () => T): (() => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  return {
+    put: once(() =>
+      db
+        .insert(table)
+        .values({
+          codeHash,
+          clientId: sql.placeholder('clientId'),
+          subject: sql.placeholder('subject'),
+          redirectUri: sql.placeholder('redirectUri'),
+          scope: sql.placeholder('scope'),
+          resource: sql.placeholder('resource'),
+          codeChallenge: sql.placeholder('codeChallenge'),
+          codeChallengeMethod: sql.placeholder('codeChallengeMethod'),
+          dpopJkt: sql.placeholder('dpopJkt'),
+          nonce: sql.placeholder('nonce'),
+          claims: sql.placeholder('claims'),
+          familyId: sql.placeholder('familyId'),
+          expiresAt: sql.placeholder('expiresAt'),
+        })
+        // ON CONFLICT DO NOTHING never overwrites; an empty RETURNING tells a
+        // duplicate apart in the same statement on every driver alike.
+        .onConflictDoNothing({ target: table.codeHash })
+        .returning({ codeHash: table.codeHash })
+        .prepare(UNNAMED),
+    ),
+    get: once(() =>
+      db
+        .select()
+        .from(table)
+        .where(and(eq(table.codeHash, codeHash), isNull(table.consumedAt)))
+        .limit(1)
+        .prepare(UNNAMED),
+    ),
+    take: once(() => {
+      // The conditional UPDATE is the only thing that can grant `taken`: under
+      // concurrency PostgreSQL lets exactly one UPDATE see consumed_at IS NULL.
+      // The outer SELECT reads the statement's snapshot (the row as it was
+      // before any racing winner committed), so a miss is classified only by
+      // `won` and consumed_success, in the same round trip.
+      const taken = db.$with('taken').as(
+        db
+          .update(table)
+          .set({ consumedAt: sql`now()` })
+          .where(and(eq(table.codeHash, codeHash), isNull(table.consumedAt)))
+          .returning({ codeHash: table.codeHash }),
+      );
+      return db
+        .with(taken)
+        .select({ ...columns, won: sql<number>`(select count(*) from ${taken})`.mapWith(Number) })
+        .from(table)
+        .where(eq(table.codeHash, codeHash))
+        .prepare(UNNAMED);
+    }),
+    markConsumed: once(() => markConsumedStatement(db, table, false)),
+    markConsumedWithToken: once(() => markConsumedStatement(db, table, true)),
+    revokeFamily: once(() =>
+      db
+        .update(table)
+        .set({ accessTokenRevokedAt: sql`now()` })
+        .where(
+          and(
+            eq(table.familyId, sql.placeholder('familyId')),
+            isNotNull(table.accessTokenJti),
+            isNull(table.accessTokenRevokedAt),
+          ),
+        )
+        .returning({ codeHash: table.codeHash })
+        .prepare(UNNAMED),
+    ),
+    isAccessTokenRevoked: once(() =>
+      db
+        .select({ one: sql<number>`1` })
+        .from(table)
+        .where(
+          and(
+            eq(table.accessTokenJti, sql.placeholder('jti')),
+            isNotNull(table.accessTokenRevokedAt),
+            sql`${table.accessTokenExpiresAt} > now()`,
+          ),
+        )
+        .limit(1)
+        .prepare(UNNAMED),
+    ),
+  };
+}
+
+function markConsumedStatement(db: CodeStoreDatabase, table: AuthorizationCodesTable, withToken: boolean) {
+  return db
+    .update(table)
+    .set({
+      consumedSuccess: true,
+      // Never erase a family the code was issued with.
+      familyId: sql`coalesce(cast(${sql.placeholder('familyId')} as text), ${table.familyId})`,
+      ...(withToken
+        ? {
+            // `set` takes no bare placeholders; the expiry is bound as Drizzle's
+            // timestamp column would bind it, an ISO string.
+            accessTokenJti: sql`cast(${sql.placeholder('accessTokenJti')} as text)`,
+            accessTokenExpiresAt: sql`cast(${sql.placeholder('accessTokenExpiresAt')} as timestamptz)`,
+          }
+        : {}),
+    })
+    .where(and(eq(table.codeHash, sql.placeholder('codeHash')), isNotNull(table.consumedAt)))
+    .returning({ codeHash: table.codeHash })
+    .prepare(UNNAMED);
+}
+
+type Statements = ReturnType<typeof buildStatements>;
+
+// Per database handle and table; a handle that is dropped takes its cache along.
+const statementCache = new WeakMap<object, WeakMap<object, Statements>>();
+
+function statementsFor(db: CodeStoreDatabase, table: AuthorizationCodesTable): Statements {
+  let byTable = statementCache.get(db);
+  if (byTable === undefined) {
+    byTable = new WeakMap();
+    statementCache.set(db, byTable);
+  }
+  let statements = byTable.get(table);
+  if (statements === undefined) {
+    statements = buildStatements(db, table);
+    byTable.set(table, statements);
+  }
+  return statements;
+}
+
+/**
  * Creates the store over a Drizzle PostgreSQL database. Does no I/O; make one
  * per request with that request's `db`. A missing `db` throws
  * {@link CodeStoreConfigError}: a store that cannot reach a database would
@@ -130,57 +279,25 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
   if (typeof table !== 'object' || table === null || !('codeHash' in table) || !('consumedAt' in table)) {
     throw new CodeStoreConfigError('createCodeStore: `table` must come from authorizationCodesTable()');
   }
-  const columns = getTableColumns(table);
+  const statements = statementsFor(db, table);
 
   return {
     async put(entry) {
       const values = fromRecord(entry);
-      // ON CONFLICT DO NOTHING never overwrites; an empty RETURNING tells a
-      // duplicate apart in the same statement on every driver alike.
-      const rows = await run('put', () =>
-        db
-          .insert(table)
-          .values(values)
-          .onConflictDoNothing({ target: table.codeHash })
-          .returning({ codeHash: table.codeHash }),
-      );
+      const rows = await run('put', () => statements.put().execute(values));
       if (rows.length === 0) throw new DuplicateCodeError();
     },
 
     async get(codeHash) {
       if (!isBase64url43(codeHash)) return null;
-      const rows = await run('get', () =>
-        db
-          .select()
-          .from(table)
-          .where(and(eq(table.codeHash, codeHash), isNull(table.consumedAt)))
-          .limit(1),
-      );
+      const rows = await run('get', () => statements.get().execute({ codeHash }));
       const row = rows[0];
       return row === undefined ? null : toRecord(row);
     },
 
     async take(codeHash) {
       if (!isBase64url43(codeHash)) return { status: 'unknown' };
-      // The conditional UPDATE is the only thing that can grant `taken`: under
-      // concurrency PostgreSQL lets exactly one UPDATE see consumed_at IS NULL.
-      // The outer SELECT reads the statement's snapshot (the row as it was
-      // before any racing winner committed), so a miss is classified only by
-      // `won` and consumed_success, in the same round trip.
-      const taken = db.$with('taken').as(
-        db
-          .update(table)
-          .set({ consumedAt: sql`now()` })
-          .where(and(eq(table.codeHash, codeHash), isNull(table.consumedAt)))
-          .returning({ codeHash: table.codeHash }),
-      );
-      const rows = await run('take', () =>
-        db
-          .with(taken)
-          .select({ ...columns, won: sql<number>`(select count(*) from ${taken})`.mapWith(Number) })
-          .from(table)
-          .where(eq(table.codeHash, codeHash)),
-      );
+      const rows = await run('take', () => statements.take().execute({ codeHash }));
       const row = rows[0];
       if (row === undefined) return { status: 'unknown' };
       if (row.won === 1) return { status: 'taken', entry: toRecord(row) };
@@ -201,16 +318,14 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
         accessToken = { jti, expiresAt: new Date(requireUnixSeconds('accessToken.expiresAt', expiresAt) * 1000) };
       }
       const rows = await run('markConsumed', () =>
-        db
-          .update(table)
-          .set({
-            consumedSuccess: true,
-            // Never erase a family the code was issued with.
-            familyId: familyId ?? sql`${table.familyId}`,
-            ...(accessToken ? { accessTokenJti: accessToken.jti, accessTokenExpiresAt: accessToken.expiresAt } : {}),
-          })
-          .where(and(eq(table.codeHash, codeHash), isNotNull(table.consumedAt)))
-          .returning({ codeHash: table.codeHash }),
+        accessToken
+          ? statements.markConsumedWithToken().execute({
+              codeHash,
+              familyId,
+              accessTokenJti: accessToken.jti,
+              accessTokenExpiresAt: accessToken.expiresAt.toISOString(),
+            })
+          : statements.markConsumed().execute({ codeHash, familyId }),
       );
       if (rows.length === 0) throw new CodeNotTakenError();
     },
@@ -218,13 +333,7 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
     async revokeFamily(familyId) {
       const family = requireFamilyId('familyId', familyId);
       if (family === null) throw new InvalidCodeRecordError('familyId', 'must not be null');
-      const rows = await run('revokeFamily', () =>
-        db
-          .update(table)
-          .set({ accessTokenRevokedAt: sql`now()` })
-          .where(and(eq(table.familyId, family), isNotNull(table.accessTokenJti), isNull(table.accessTokenRevokedAt)))
-          .returning({ codeHash: table.codeHash }),
-      );
+      const rows = await run('revokeFamily', () => statements.revokeFamily().execute({ familyId: family }));
       return rows.length;
     },
 
@@ -232,19 +341,7 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255 || jti.includes('\u0000')) {
         throw new InvalidCodeRecordError('jti', 'must be 1 to 255 characters');
       }
-      const rows = await run('isAccessTokenRevoked', () =>
-        db
-          .select({ one: sql<number>`1` })
-          .from(table)
-          .where(
-            and(
-              eq(table.accessTokenJti, jti),
-              isNotNull(table.accessTokenRevokedAt),
-              sql`${table.accessTokenExpiresAt} > now()`,
-            ),
-          )
-          .limit(1),
-      );
+      const rows = await run('isAccessTokenRevoked', () => statements.isAccessTokenRevoked().execute({ jti }));
       return rows.length > 0;
     },
 
