@@ -1,42 +1,44 @@
 /**
  * The soak: at least 10,000 codes, each raced by at least 8 redemptions
- * spread over drivers that share one database. Prints the totals and asserts
+ * spread over every server-backed driver (node-postgres, postgres.js,
+ * neon-http, neon-serverless) on one database. Prints the totals and asserts
  * zero double redemptions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { drizzle as drizzlePostgresJs } from 'drizzle-orm/postgres-js';
 import type pg from 'pg';
-import postgres from 'postgres';
 import { createCodeStore, type CodeStore } from '../../src/index.js';
 import { createMigratedDatabase } from '../support/database.js';
+import { serverDrivers, type TestDatabase } from '../support/drivers.js';
 import { freshHashes, mapLimit, safePool, validEntry } from './fixtures.js';
 
 const CODES = 10_000;
-const RACERS_PER_DRIVER = 4;
+// node-postgres, postgres.js, neon-http and neon-serverless: 8 racers per code.
+const RACERS_PER_DRIVER = 2;
 const IN_FLIGHT_CODES = 40;
 
 let pool: pg.Pool;
-let sql: postgres.Sql;
+const opened: TestDatabase[] = [];
 let stores: { name: string; store: CodeStore }[];
 
 beforeAll(async () => {
   const url = await createMigratedDatabase('fault_soak');
-  pool = safePool({ connectionString: url, max: 10 });
-  sql = postgres(url, { max: 10, onnotice: () => {} });
-  stores = [
-    { name: 'node-postgres', store: createCodeStore(drizzleNodePg(pool)) },
-    { name: 'postgres.js', store: createCodeStore(drizzlePostgresJs(sql)) },
-  ];
+  pool = safePool({ connectionString: url, max: 2 });
+  stores = [];
+  // Every server-backed driver on the one database.
+  for (const driver of serverDrivers) {
+    const database = await driver.connect(url, { connections: 10 });
+    opened.push(database);
+    stores.push({ name: driver.name, store: createCodeStore(database.db) });
+  }
 });
 
 afterAll(async () => {
-  await sql?.end({ timeout: 5 });
+  for (const database of opened) await database.close();
   await pool?.end();
 });
 
 describe('soak', () => {
-  it(`${CODES} codes, each raced by ${RACERS_PER_DRIVER} redemptions per driver: zero double redemptions`, { timeout: 150_000 }, async () => {
+  it(`${CODES} codes, each raced by ${RACERS_PER_DRIVER * serverDrivers.length} redemptions over ${serverDrivers.length} drivers: zero double redemptions`, { timeout: 150_000 }, async () => {
     const started = Date.now();
     const codes = await freshHashes(CODES);
     // Put through both drivers alike.
