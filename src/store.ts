@@ -311,6 +311,9 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
       const familyId = requireFamilyId('familyId', meta.familyId);
       let accessToken: { jti: string; expiresAt: Date } | null = null;
       if (meta.accessToken !== undefined) {
+        if (typeof meta.accessToken !== 'object' || meta.accessToken === null) {
+          throw new InvalidCodeRecordError('accessToken', 'must be an object of jti and expiresAt');
+        }
         const { jti, expiresAt } = meta.accessToken;
         if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255 || jti.includes('\u0000')) {
           throw new InvalidCodeRecordError('accessToken.jti', 'must be 1 to 255 characters');
