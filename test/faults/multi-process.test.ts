@@ -97,4 +97,44 @@ describe('separate Node processes with their own pools', () => {
     );
     for (const child of children) await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
   });
+
+  it('a process killed (SIGKILL) mid-race: the survivors never double-redeem, and every code ends spent', { timeout: 90_000 }, async () => {
+    const codes = await freshHashes(CODES);
+    const store = createCodeStore(drizzle(pool));
+    for (const codeHash of codes) await store.put(validEntry(codeHash));
+    const task: RacerTask = { url, codes, racersPerCode: RACERS_PER_CODE_PER_NODE, poolSize: 4, codesPerSlot: 8, slotMs: 25 };
+    const nodes = Array.from({ length: 3 }, () =>
+      fork(racerScript, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
+    children.push(...nodes);
+    const ready = nodes.map((child) => nextMessage(child, 'ready'));
+    for (const child of nodes) child.send(task);
+    await Promise.all(ready);
+    const [victim, ...survivors] = nodes as [ChildProcess, ...ChildProcess[]];
+    const done = survivors.map((child) => nextMessage(child, 'done'));
+    const victimExit = new Promise((resolve) => victim.once('exit', resolve));
+    const go: RacerGo = { startAt: Date.now() + 300 };
+    for (const child of nodes) child.send(go);
+    // Kill one node a third of the way through the schedule, with redemptions in flight.
+    await new Promise((resolve) => setTimeout(resolve, 300 + (CODES / 8 / 3) * 25));
+    victim.kill('SIGKILL');
+    await victimExit;
+    const reports = (await Promise.all(done)).map((m) => m.report as RacerReport);
+
+    let survivorsWon = 0;
+    for (let i = 0; i < codes.length; i++) {
+      const winners = reports.reduce((sum, r) => sum + r.outcomes[i]!.taken, 0);
+      expect(winners, `code ${i}`).toBeLessThanOrEqual(1);
+      survivorsWon += winners;
+      for (const r of reports) expect(r.outcomes[i]!.error).toBe(0);
+    }
+    // Every code was raced by the survivors: spent, by them or by the killed node before it died.
+    const { rows } = await pool.query<{ n: number }>(
+      'select count(*)::int as n from attesto_authorization_codes where consumed_at is not null and code_hash = any($1)',
+      [codes],
+    );
+    expect(rows[0]!.n).toBe(CODES);
+    expect(survivorsWon).toBeLessThan(CODES);
+    console.log(`multi-process, one node killed: survivors won ${survivorsWon} of ${CODES} codes, the killed node the other ${CODES - survivorsWon}; 0 doubles`);
+  });
 });
