@@ -4,37 +4,25 @@
  * HTTP server, over Neon's HTTP driver against the local Neon HTTP endpoint.
  * Vercel provides `process.env` to Edge functions; the VM gets just that.
  */
-import { build } from 'esbuild';
 import { EdgeRuntime, runServer } from 'edge-runtime';
-import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
+import { bundleForEdge } from '../runtimes/bundle.js';
 import { createMigratedDatabase } from '../support/database.js';
 import { startNeonHTTPEndpoint } from '../support/neon-http-endpoint.js';
 import { flowSuite } from './flow-suite.js';
 import { OTHER_REDIRECT_URI, type Target } from './targets.js';
 
 const CODE_TTL_SECONDS = 3;
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function edgeRuntime(): Promise<Target> {
-  const bundle = await build({
-    stdin: {
+  const bundle = await bundleForEdge(
+    {
       contents:
         "import handler from './examples/vercel-edge.ts';\n" +
         'addEventListener("fetch", (event) => event.respondWith(handler(event.request)));\n',
-      resolveDir: root,
-      sourcefile: 'edge-entry.ts',
-      loader: 'ts',
     },
-    bundle: true,
-    format: 'iife',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['edge-light', 'worker', 'browser', 'import', 'default'],
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
+    { format: 'iife' },
+  );
   const databaseURL = await createMigratedDatabase('example_edge');
   const endpoint = await startNeonHTTPEndpoint({ connections: 30 });
   const env = {
@@ -45,7 +33,7 @@ async function edgeRuntime(): Promise<Target> {
   };
   let logs = '';
   const runtime = new EdgeRuntime({
-    initialCode: bundle.outputFiles[0]!.text,
+    initialCode: bundle.code,
     extend: (context) =>
       Object.assign(context, {
         process: { env },

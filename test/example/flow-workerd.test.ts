@@ -3,12 +3,12 @@
  * workerd by miniflare, over Neon's HTTP driver against the local Neon HTTP
  * endpoint: the same oauth4webapi flow as on Node, reached over HTTP.
  */
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { computeS256Challenge } from '../../src/index.js';
+import { bundleForEdge } from '../runtimes/bundle.js';
 import { createMigratedDatabase } from '../support/database.js';
 import { startNeonHTTPEndpoint } from '../support/neon-http-endpoint.js';
 import { flowSuite } from './flow-suite.js';
@@ -19,19 +19,11 @@ const CODE_TTL_SECONDS = 3;
 let current: { target: Target; endpoint: NeonHTTPEndpoint } | undefined;
 
 async function workerd(): Promise<Target> {
-  const entry = fileURLToPath(new URL('../../examples/worker.ts', import.meta.url));
-  const bundle = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    // No Node built-ins to resolve, as in a Worker deployment.
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
+  // Bundled as wrangler would: a module Worker with no Node built-ins to resolve.
+  const bundle = await bundleForEdge(
+    { entry: fileURLToPath(new URL('../../examples/worker.ts', import.meta.url)) },
+    { format: 'esm' },
+  );
   const databaseURL = await createMigratedDatabase('example_workerd');
   const endpoint = await startNeonHTTPEndpoint({ connections: 30 });
   let logs = '';
@@ -40,7 +32,7 @@ async function workerd(): Promise<Target> {
   };
   const mf = new Miniflare({
     modules: true,
-    script: bundle.outputFiles[0]!.text,
+    script: bundle.code,
     compatibilityDate: '2025-12-01',
     host: '127.0.0.1',
     port: 0,
@@ -93,7 +85,13 @@ describe('example authorization server inside workerd, over neon-http', () => {
     const before = endpoint.requests.length;
     const response = await fetch(new URL('/token', target.baseURL), {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'demo', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: 'demo',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      }),
     });
     expect(response.status).toBe(200);
     const requests = endpoint.requests.slice(before);

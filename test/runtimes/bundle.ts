@@ -16,17 +16,29 @@ export interface Bundle {
 /** Conditions the edge runtimes resolve package exports with. */
 const EDGE_CONDITIONS = ['workerd', 'worker', 'edge-light', 'browser', 'import', 'default'];
 
-/** Bundles the Worker entry (`workerd` as an ES module, `edge` as a script). */
-export async function bundleWorker(target: 'workerd' | 'edge', options: { minify?: boolean } = {}): Promise<Bundle> {
+/** What to bundle: an entry file, or a small entry module given as text (resolved from the repository root). */
+export type BundleInput = { entry: string } | { contents: string };
+
+/**
+ * Bundles for an edge runtime: a neutral platform, no Node built-ins to
+ * resolve; `esm` for a module Worker, `iife` for a script.
+ */
+export async function bundleForEdge(
+  input: BundleInput,
+  options: { format: 'esm' | 'iife'; minify?: boolean; external?: string[] },
+): Promise<Bundle> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL(`./worker/${target}.ts`, import.meta.url))],
+    ...('entry' in input
+      ? { entryPoints: [input.entry] }
+      : { stdin: { contents: input.contents, resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' as const } }),
     bundle: true,
     write: false,
     platform: 'neutral',
-    format: target === 'workerd' ? 'esm' : 'iife',
+    format: options.format,
     target: 'es2022',
     mainFields: ['module', 'main'],
     conditions: EDGE_CONDITIONS,
+    external: options.external ?? [],
     minify: options.minify ?? false,
     metafile: true,
     logLevel: 'silent',
@@ -34,19 +46,18 @@ export async function bundleWorker(target: 'workerd' | 'edge', options: { minify
   return { code: result.outputFiles[0]!.text, metafile: result.metafile };
 }
 
+/** Bundles the Worker entry (`workerd` as an ES module, `edge` as a script). */
+export function bundleWorker(target: 'workerd' | 'edge', options: { minify?: boolean } = {}): Promise<Bundle> {
+  return bundleForEdge(
+    { entry: fileURLToPath(new URL(`./worker/${target}.ts`, import.meta.url)) },
+    { format: target === 'workerd' ? 'esm' : 'iife', ...options },
+  );
+}
+
 /** Bundles the package's own code (`src/index.ts`) for a neutral platform, drizzle-orm left to the host. */
-export async function bundlePackage(options: { minify?: boolean } = {}): Promise<Bundle> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('../../src/index.ts', import.meta.url))],
-    bundle: true,
-    write: false,
-    platform: 'neutral',
-    format: 'esm',
-    target: 'es2022',
-    external: ['drizzle-orm', 'drizzle-orm/*'],
-    minify: options.minify ?? false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return { code: result.outputFiles[0]!.text, metafile: result.metafile };
+export function bundlePackage(options: { minify?: boolean } = {}): Promise<Bundle> {
+  return bundleForEdge(
+    { entry: fileURLToPath(new URL('../../src/index.ts', import.meta.url)) },
+    { format: 'esm', external: ['drizzle-orm', 'drizzle-orm/*'], ...options },
+  );
 }
