@@ -32,6 +32,7 @@ import {
   type CodeStore,
   type CodeStoreDatabase,
 } from '../src/index.js';
+import { validEntry } from '../test/support/entries.js';
 import { startNeonHTTPEndpoint } from '../test/support/neon-http-endpoint.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { startLatencyProxy } from './latency-proxy.js';
@@ -64,23 +65,18 @@ const hashes = (n: number): string[] => Array.from({ length: n }, newHash);
 const EXPIRES_AT = Math.floor(Date.now() / 1000) + 3600;
 
 function entry(codeHash: string): CodeEntry {
-  return {
+  return validEntry(
     codeHash,
-    expiresAt: EXPIRES_AT,
-    data: {
+    {
       clientId: 'bench-client',
       subject: 'bench-user',
-      redirectUri: 'https://client.example/callback',
-      scope: ['openid', 'profile'],
       resource: ['https://api.example/'],
-      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      codeChallengeMethod: 'S256',
-      dpopJkt: null,
       nonce: 'n-0S6_WzA2Mj',
       familyId: 'family-bench',
       claims: { auth_time: 1_700_000_000, acr: 'urn:mace:incommon:iap:silver' },
     },
-  };
+    EXPIRES_AT,
+  );
 }
 
 const MARK_META = { familyId: 'family-bench', accessToken: { jti: 'jti-bench', expiresAt: EXPIRES_AT } };
@@ -106,7 +102,11 @@ function median(values: number[]): number {
 }
 
 /** Runs `n` calls with `concurrency` in flight; returns throughput and every latency. */
-async function measure(n: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<{ opsPerSec: number; latencies: number[] }> {
+async function measure(
+  n: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<{ opsPerSec: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -252,7 +252,10 @@ async function template(counter: StatementCounter, hash: string, call: () => Pro
   await call();
   const captured = counter.last;
   if (captured === undefined || counter.count !== before + 1) throw new Error('expected exactly one statement');
-  return (codeHash: string): [string, unknown[]] => [captured.query, captured.params.map((p) => (p === hash ? codeHash : p))];
+  return (codeHash: string): [string, unknown[]] => [
+    captured.query,
+    captured.params.map((p) => (p === hash ? codeHash : p)),
+  ];
 }
 
 async function benchDriver({ driver, counter }: Counted): Promise<Record<Op, OpFigures>> {
@@ -283,7 +286,10 @@ async function benchDriver({ driver, counter }: Counted): Promise<Record<Op, OpF
       get: { store: (i) => store.get(codes.store[i]!), raw: (i) => raw(getSQL, codes.raw[i]!) },
       takeHit: { store: (i) => store.take(codes.store[i]!), raw: (i) => raw(takeSQL, codes.raw[i]!) },
       takeMiss: { store: (i) => store.take(misses[i]!), raw: (i) => raw(takeSQL, misses[i]!) },
-      markConsumed: { store: (i) => store.markConsumed(codes.store[i]!, MARK_META), raw: (i) => raw(markSQL, codes.raw[i]!) },
+      markConsumed: {
+        store: (i) => store.markConsumed(codes.store[i]!, MARK_META),
+        raw: (i) => raw(markSQL, codes.raw[i]!),
+      },
     };
     for (const op of OPS) {
       for (const side of storeFirst ? (['store', 'raw'] as const) : (['raw', 'store'] as const)) {
@@ -379,7 +385,11 @@ const CODES_IN_FLIGHT = 4;
  * One redemption attempt in each design; resolves whether this caller won,
  * counting every round trip it makes.
  */
-function designs(pool: pg.Pool, store: CodeStore, trips: { count: number }): Record<Design, (codeHash: string) => Promise<boolean>> {
+function designs(
+  pool: pg.Pool,
+  store: CodeStore,
+  trips: { count: number },
+): Record<Design, (codeHash: string) => Promise<boolean>> {
   return {
     // This store: one conditional UPDATE in a data-modifying CTE.
     singleStatement: async (codeHash) => (await store.take(codeHash)).status === 'taken',
@@ -389,7 +399,10 @@ function designs(pool: pg.Pool, store: CodeStore, trips: { count: number }): Rec
     // the code unconsumed.
     readThenWrite: async (codeHash) => {
       trips.count++;
-      const { rows } = await pool.query<{ consumed_at: Date | null }>(`select consumed_at from ${TABLE} where code_hash = $1`, [codeHash]);
+      const { rows } = await pool.query<{ consumed_at: Date | null }>(
+        `select consumed_at from ${TABLE} where code_hash = $1`,
+        [codeHash],
+      );
       const row = rows[0];
       if (row === undefined || row.consumed_at !== null) return false;
       trips.count++;
@@ -430,7 +443,12 @@ function designs(pool: pg.Pool, store: CodeStore, trips: { count: number }): Rec
   };
 }
 
-async function benchDesigns(adminUrl: string, port: number, rtt: number, codesPerDesign: number): Promise<Record<Design, DesignFigures>> {
+async function benchDesigns(
+  adminUrl: string,
+  port: number,
+  rtt: number,
+  codesPerDesign: number,
+): Promise<Record<Design, DesignFigures>> {
   const proxy = rtt > 0 ? await startLatencyProxy({ targetPort: port, rttMs: rtt }) : undefined;
   const url = new URL(adminUrl);
   if (proxy) url.port = String(proxy.port);
@@ -486,7 +504,9 @@ async function benchDesigns(adminUrl: string, port: number, rtt: number, codesPe
         codes: codesPerDesign,
         racersPerCode: RACERS_PER_CODE,
       };
-      progress(`  ${design} at ${rtt} ms: ${results[design].opsPerSec} attempts/s, ${results[design].doubleRedemptions} doubles`);
+      progress(
+        `  ${design} at ${rtt} ms: ${results[design].opsPerSec} attempts/s, ${results[design].doubleRedemptions} doubles`,
+      );
     }
   } finally {
     await pool.end();
@@ -560,8 +580,19 @@ async function main(): Promise<void> {
 
     const result = {
       rttMs,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { opsPerRound, rounds, concurrency: CONCURRENCY, designPool: DESIGN_POOL, racersPerCode: RACERS_PER_CODE },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      settings: {
+        opsPerRound,
+        rounds,
+        concurrency: CONCURRENCY,
+        designPool: DESIGN_POOL,
+        racersPerCode: RACERS_PER_CODE,
+      },
       drivers,
       raw: rawFigures,
       rawRatio,
@@ -577,26 +608,51 @@ async function main(): Promise<void> {
       return;
     }
     const out: string[] = [];
-    out.push(`attesto-drizzle benchmark — ${result.machine.cpus} × ${result.machine.cpuModel}, Node ${process.version}`);
-    out.push(`per-driver figures at loopback, ${CONCURRENCY} in flight (pglite: 1, in-process), median of ${rounds} rounds of ${opsPerRound} ops;`);
-    out.push('neon-http goes through a local stand-in for Neon\'s HTTP endpoint in the same process; fullExchange = issueCode + redeemCode + finalizeCode\n');
+    out.push(
+      `attesto-drizzle benchmark — ${result.machine.cpus} × ${result.machine.cpuModel}, Node ${process.version}`,
+    );
+    out.push(
+      `per-driver figures at loopback, ${CONCURRENCY} in flight (pglite: 1, in-process), median of ${rounds} rounds of ${opsPerRound} ops;`,
+    );
+    out.push(
+      "neon-http goes through a local stand-in for Neon's HTTP endpoint in the same process; fullExchange = issueCode + redeemCode + finalizeCode\n",
+    );
     for (const name of Object.keys(drivers)) {
       const rows: (string | number)[][] = [[name, 'ops/s', 'p50 ms', 'p99 ms', 'stmts/op', 'raw ops/s', 'store/raw']];
       for (const [op, s] of Object.entries(drivers[name]!)) {
         const r = rawFigures[name]![op as Op];
-        rows.push([op, s.opsPerSec, s.p50Ms.toFixed(3), s.p99Ms.toFixed(3), s.statements, r ? r.opsPerSec : '-', r ? perOpRatio[name]![op as Op].toFixed(2) : '-']);
+        rows.push([
+          op,
+          s.opsPerSec,
+          s.p50Ms.toFixed(3),
+          s.p99Ms.toFixed(3),
+          s.statements,
+          r ? r.opsPerSec : '-',
+          r ? perOpRatio[name]![op as Op].toFixed(2) : '-',
+        ]);
       }
       out.push(table(rows));
-      out.push(`store/raw (geometric mean): ${rawRatio[name]!.toFixed(2)}; exchange (redeemCode + finalizeCode) round trips: ${exchangeRoundTrips[name]}`);
+      out.push(
+        `store/raw (geometric mean): ${rawRatio[name]!.toFixed(2)}; exchange (redeemCode + finalizeCode) round trips: ${exchangeRoundTrips[name]}`,
+      );
       out.push('');
     }
     const rows: (string | number)[][] = [
       ['design', `ops/s @${rttMs} ms`, 'ops/s loopback', 'round trips', `doubles @${rttMs} ms`, 'doubles loopback'],
     ];
     for (const design of DESIGNS) {
-      rows.push([design, atRtt[design].opsPerSec, loopback[design].opsPerSec, atRtt[design].roundTrips, atRtt[design].doubleRedemptions, loopback[design].doubleRedemptions]);
+      rows.push([
+        design,
+        atRtt[design].opsPerSec,
+        loopback[design].opsPerSec,
+        atRtt[design].roundTrips,
+        atRtt[design].doubleRedemptions,
+        loopback[design].doubleRedemptions,
+      ]);
     }
-    out.push(`designs under contention: ${codesPerDesign} codes × ${RACERS_PER_CODE} racers, ${DESIGN_POOL} connections, ${CODES_IN_FLIGHT} codes in flight`);
+    out.push(
+      `designs under contention: ${codesPerDesign} codes × ${RACERS_PER_CODE} racers, ${DESIGN_POOL} connections, ${CODES_IN_FLIGHT} codes in flight`,
+    );
     out.push(table(rows));
     out.push(
       `single statement / SELECT FOR UPDATE at ${rttMs} ms: ${(atRtt.singleStatement.opsPerSec / atRtt.selectForUpdate.opsPerSec).toFixed(2)}×; at loopback: ${(loopback.singleStatement.opsPerSec / loopback.selectForUpdate.opsPerSec).toFixed(2)}×`,

@@ -7,6 +7,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
 import { createCodeStore, generateCode, hashCode, type CodeEntry, type TakeResult } from '../src/index.js';
+import { validEntry } from '../test/support/entries.js';
 
 const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 
@@ -34,26 +35,12 @@ export async function storeStory(log: (line: string) => void, databaseUrl: strin
 
     const newEntry = async (familyId: string): Promise<{ code: string; entry: CodeEntry }> => {
       const code = generateCode();
-      return {
-        code,
-        entry: {
-          codeHash: await hashCode(code),
-          expiresAt: now + 60,
-          data: {
-            clientId: 'demo',
-            subject: 'alice',
-            redirectUri: 'https://client.example/callback',
-            scope: ['openid', 'profile'],
-            resource: [],
-            codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-            codeChallengeMethod: 'S256',
-            dpopJkt: null,
-            nonce: null,
-            familyId,
-            claims: { auth_time: now },
-          },
-        },
-      };
+      const entry = validEntry(
+        await hashCode(code),
+        { clientId: 'demo', subject: 'alice', familyId, claims: { auth_time: now } },
+        now + 60,
+      );
+      return { code, entry };
     };
 
     const step = async <T>(label: string, action: () => Promise<T>, show: (value: T) => string): Promise<T> => {

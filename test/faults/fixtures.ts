@@ -3,7 +3,7 @@
  * and pools that never crash the process when the server goes away.
  */
 import pg from 'pg';
-import { generateCode, hashCode, type CodeEntry } from '../../src/index.js';
+import { generateCode, hashCode } from '../../src/index.js';
 
 /** A fresh code and its digest; the plaintext never leaves the test. */
 export async function freshCode(): Promise<{ code: string; codeHash: string }> {
@@ -11,27 +11,7 @@ export async function freshCode(): Promise<{ code: string; codeHash: string }> {
   return { code, codeHash: await hashCode(code) };
 }
 
-/** A valid entry for `codeHash`, expiring an hour from now unless told. */
-export function validEntry(codeHash: string, overrides: Partial<CodeEntry['data']> = {}, expiresAt?: number): CodeEntry {
-  return {
-    codeHash,
-    expiresAt: expiresAt ?? Math.floor(Date.now() / 1000) + 3600,
-    data: {
-      clientId: 'client-1',
-      subject: 'user-1',
-      redirectUri: 'https://client.example/callback',
-      scope: ['openid', 'profile'],
-      resource: [],
-      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      codeChallengeMethod: 'S256',
-      dpopJkt: null,
-      nonce: null,
-      familyId: null,
-      claims: {},
-      ...overrides,
-    },
-  };
-}
+export { validEntry } from '../support/entries.js';
 
 /** `n` fresh digests. */
 export async function freshHashes(n: number): Promise<string[]> {
@@ -50,7 +30,11 @@ export function safePool(config: pg.PoolConfig): pg.Pool {
 }
 
 /** Runs `tasks` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
