@@ -28,7 +28,11 @@ let manifest: { name: string; version: string };
 
 async function run(file: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
   try {
-    return await exec(file, args, { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, maxBuffer: 16 * 1024 * 1024 });
+    return await exec(file, args, {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${file} ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
@@ -183,7 +187,10 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('holds the build, the migrations and the manifest, and no sources or tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball], work);
-    const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const files = stdout
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
     expect(files).toContain('package.json');
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
@@ -204,7 +211,15 @@ describe('the packed tarball', () => {
       second: 'unknown',
       configError: 'code_store_config',
     });
-    expect(report.exports).toEqual(expect.arrayContaining(['createCodeStore', 'authorizationCodes', 'authorizationCodesTable', 'generateCode', 'hashCode']));
+    expect(report.exports).toEqual(
+      expect.arrayContaining([
+        'createCodeStore',
+        'authorizationCodes',
+        'authorizationCodesTable',
+        'generateCode',
+        'hashCode',
+      ]),
+    );
   });
 
   it.each([
@@ -224,5 +239,26 @@ describe('the packed tarball', () => {
     const analysis = JSON.parse(stdout) as { analysis: { problems: unknown[] }; problems?: unknown[] };
     // The esm-only profile ignores only the CommonJS resolutions; nothing else may be flagged.
     expect(analysis.analysis.problems.filter((p) => !JSON.stringify(p).includes('node16-cjs'))).toEqual([]);
+  });
+
+  it.each([
+    ['the shipped dist/schema.js', "'./node_modules/attesto-drizzle/dist/schema.js'"],
+    ['a schema file that re-exports the table', "'./schema.ts'"],
+  ])('drizzle-kit generates the table from %s, as the README shows', async (_name, schema) => {
+    const out = join(consumer, `drizzle-${schema.includes('dist') ? 'dist' : 'reexport'}`);
+    await writeFile(join(consumer, 'schema.ts'), "export { authorizationCodes } from 'attesto-drizzle';\n");
+    const config = join(consumer, 'drizzle.config.mjs');
+    await writeFile(
+      config,
+      `export default { dialect: 'postgresql', schema: ${schema}, out: ${JSON.stringify(out)} };\n`,
+    );
+    await run(bin('drizzle-kit'), ['generate', '--config', config], consumer);
+    const sql = (await readdir(out)).filter((f) => f.endsWith('.sql'));
+    expect(sql).toHaveLength(1);
+    const text = await readFile(join(out, sql[0]!), 'utf8');
+    expect(text).toContain('CREATE TABLE "attesto_authorization_codes"');
+    // The same DDL as the migration the package ships.
+    const shipped = (await readdir(join(root, 'drizzle'))).filter((f) => f.endsWith('.sql'));
+    expect(text).toBe(await readFile(join(root, 'drizzle', shipped[0]!), 'utf8'));
   });
 });
