@@ -10,8 +10,7 @@
  * @see RFC 7636 §4.6
  * @module
  */
-import { InvalidCodeRecordError } from './errors.js';
-import { InvalidAuthorizationRequestError, InvalidCodeOptionsError } from './protocol-errors.js';
+import { InvalidAuthorizationRequestError, InvalidCodeOptionsError, InvalidCodeRecordError } from './errors.js';
 import {
   isAbsoluteURIWithoutFragment,
   isBase64url43,
@@ -270,8 +269,10 @@ export async function issueCode(
     reject('missing_code_challenge', 'a PKCE code challenge is required');
   }
   // An absent method means `plain` (RFC 7636 §4.3), which is not accepted.
-  if (a.codeChallengeMethod !== 'S256') reject('unsupported_code_challenge_method', "codeChallengeMethod must be 'S256'");
-  if (!isBase64url43(a.codeChallenge)) reject('invalid_code_challenge', 'codeChallenge must be 43 characters of base64url');
+  if (a.codeChallengeMethod !== 'S256')
+    reject('unsupported_code_challenge_method', "codeChallengeMethod must be 'S256'");
+  if (!isBase64url43(a.codeChallenge))
+    reject('invalid_code_challenge', 'codeChallenge must be 43 characters of base64url');
   if (!isBoundedText(a.subject)) reject('invalid_subject', 'subject must be 1 to 255 characters');
   const scope = a.scope ?? [];
   if (!isList(scope, isScopeToken)) reject('invalid_scope', 'scope must be a list of scope-tokens');
@@ -280,11 +281,14 @@ export async function issueCode(
     reject('invalid_resource', 'resource must be a list of absolute URIs without fragment');
   }
   const dpopJkt = a.dpopJkt ?? null;
-  if (dpopJkt !== null && !isBase64url43(dpopJkt)) reject('invalid_dpop_jkt', 'dpopJkt must be a 43-character JWK thumbprint');
+  if (dpopJkt !== null && !isBase64url43(dpopJkt))
+    reject('invalid_dpop_jkt', 'dpopJkt must be a 43-character JWK thumbprint');
   const familyId = a.familyId ?? null;
-  if (familyId !== null && !isBoundedText(familyId)) reject('invalid_family_id', 'familyId must be 1 to 255 characters');
+  if (familyId !== null && !isBoundedText(familyId))
+    reject('invalid_family_id', 'familyId must be 1 to 255 characters');
   const claims = a.claims ?? {};
-  if (!passes(() => requireClaims('claims', claims))) reject('invalid_claims', 'claims must be a plain object of JSON values');
+  if (!passes(() => requireClaims('claims', claims)))
+    reject('invalid_claims', 'claims must be a plain object of JSON values');
 
   const now = readClock(options.now);
   const expiresAt = now + ttlSeconds;

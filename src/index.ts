@@ -12,7 +12,10 @@ export {
   CodeStoreConfigError,
   CodeStoreError,
   DuplicateCodeError,
+  InvalidAuthorizationRequestError,
+  InvalidCodeOptionsError,
   InvalidCodeRecordError,
+  type InvalidAuthorizationRequestCode,
 } from './errors.js';
 export { base64url, generateCode, hashCode, type GenerateCodeOptions, type RandomSource } from './secret.js';
 export {
@@ -62,8 +65,3 @@ export {
   type RedeemResult,
   type TokenErrorResponse,
 } from './authorization-code.js';
-export {
-  InvalidAuthorizationRequestError,
-  InvalidCodeOptionsError,
-  type InvalidAuthorizationRequestCode,
-} from './protocol-errors.js';
