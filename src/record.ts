@@ -9,10 +9,18 @@
 import { InvalidCodeRecordError } from './errors.js';
 import type { CodeInsert, CodeRow } from './schema.js';
 
-/** A JSON value as stored in the `claims` column. */
+/**
+ * A JSON value as stored in the `claims` column.
+ *
+ * @see RFC 8259 §3
+ */
 export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
-/** A plain object of JSON values. */
+/**
+ * A plain object of JSON values.
+ *
+ * @see RFC 8259 §4
+ */
 export type JSONObject = { [key: string]: JSONValue };
 
 /**

@@ -8,10 +8,18 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, jsonb, pgSchema, pgTable, text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
 
-/** The default table name. */
+/**
+ * The default table name.
+ *
+ * @see RFC 6749 §4.1.2
+ */
 export const DEFAULT_TABLE_NAME = 'attesto_authorization_codes';
 
-/** Options of {@link authorizationCodesTable}. */
+/**
+ * Options of {@link authorizationCodesTable}.
+ *
+ * @see RFC 6749 §4.1.2
+ */
 export interface AuthorizationCodesTableOptions {
   /** Table name; defaults to `attesto_authorization_codes`. */
   name?: string;

@@ -6,10 +6,18 @@
  * @module
  */
 
-/** Fills a byte array with cryptographically strong random values. */
+/**
+ * Fills a byte array with cryptographically strong random values.
+ *
+ * @see RFC 6749 §10.10
+ */
 export type RandomSource = (bytes: Uint8Array) => Uint8Array;
 
-/** Options of {@link generateCode}. */
+/**
+ * Options of {@link generateCode}.
+ *
+ * @see RFC 6749 §10.10
+ */
 export interface GenerateCodeOptions {
   /** The random source; defaults to `crypto.getRandomValues`. */
   random?: RandomSource;

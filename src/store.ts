@@ -37,7 +37,11 @@ import { authorizationCodes, type AuthorizationCodesTable } from './schema.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CodeStoreDatabase = PgDatabase<PgQueryResultHKT, any, any>;
 
-/** Options of {@link createCodeStore}. */
+/**
+ * Options of {@link createCodeStore}.
+ *
+ * @see RFC 6749 §4.1.2
+ */
 export interface CodeStoreOptions {
   /** The table, from `authorizationCodesTable`; defaults to `authorizationCodes`. */
   table?: AuthorizationCodesTable;
@@ -62,7 +66,11 @@ export interface MarkConsumedMeta {
   accessToken?: { jti: string; expiresAt: number };
 }
 
-/** Options of {@link CodeStore.sweep}. */
+/**
+ * Options of {@link CodeStore.sweep}.
+ *
+ * @see RFC 6749 §4.1.2
+ */
 export interface SweepOptions {
   /** How long after expiry a code is kept (to tell a replay from an unknown code). */
   retentionSeconds: number;
