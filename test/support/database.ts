@@ -25,9 +25,8 @@ export async function createEmptyDatabase(prefix = 'test'): Promise<string> {
   return admin.toString();
 }
 
-/** Creates a database with the package's migrations applied by Drizzle's migrator. */
-export async function createMigratedDatabase(prefix = 'test'): Promise<string> {
-  const url = await createEmptyDatabase(prefix);
+/** Applies the package's migrations to the database at `url` with Drizzle's migrator. */
+export async function migrateDatabase(url: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   pool.on('error', () => {});
   try {
@@ -35,5 +34,11 @@ export async function createMigratedDatabase(prefix = 'test'): Promise<string> {
   } finally {
     await pool.end();
   }
+}
+
+/** Creates a database with the package's migrations applied by Drizzle's migrator. */
+export async function createMigratedDatabase(prefix = 'test'): Promise<string> {
+  const url = await createEmptyDatabase(prefix);
+  await migrateDatabase(url);
   return url;
 }
