@@ -238,6 +238,15 @@ export function requireFamilyId(field: string, value: unknown): string | null {
 }
 
 /**
+ * Validates an access token identifier: 1 to 255 characters of text.
+ *
+ * @see RFC 7519 §4.1.7
+ */
+export function requireJti(field: string, value: unknown): string {
+  return requireText(field, value, MAX_TEXT);
+}
+
+/**
  * Validates a code hash: 43 characters of base64url.
  *
  * @see RFC 6749 §10.3

@@ -21,6 +21,7 @@ import {
   isBase64url43,
   requireCodeHash,
   requireFamilyId,
+  requireJti,
   requireUnixSeconds,
   toRecord,
   type CodeEntry,
@@ -323,10 +324,10 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
           throw new InvalidCodeRecordError('accessToken', 'must be an object of jti and expiresAt');
         }
         const { jti, expiresAt } = meta.accessToken;
-        if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255 || jti.includes('\u0000')) {
-          throw new InvalidCodeRecordError('accessToken.jti', 'must be 1 to 255 characters');
-        }
-        accessToken = { jti, expiresAt: new Date(requireUnixSeconds('accessToken.expiresAt', expiresAt) * 1000) };
+        accessToken = {
+          jti: requireJti('accessToken.jti', jti),
+          expiresAt: new Date(requireUnixSeconds('accessToken.expiresAt', expiresAt) * 1000),
+        };
       }
       const rows = await run('markConsumed', () =>
         accessToken
@@ -349,10 +350,8 @@ export function createCodeStore(db: CodeStoreDatabase, options: CodeStoreOptions
     },
 
     async isAccessTokenRevoked(jti) {
-      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255 || jti.includes('\u0000')) {
-        throw new InvalidCodeRecordError('jti', 'must be 1 to 255 characters');
-      }
-      const rows = await run('isAccessTokenRevoked', () => statements.isAccessTokenRevoked().execute({ jti }));
+      const valid = requireJti('jti', jti);
+      const rows = await run('isAccessTokenRevoked', () => statements.isAccessTokenRevoked().execute({ jti: valid }));
       return rows.length > 0;
     },
 
